@@ -1,0 +1,34 @@
+# The two commands: `make demo` and `make test`. Everything they need is set up on first use.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test lint typecheck engine venv clean
+
+$(STAMP): pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+engine:
+	@scripts/ensure-pulumi >/dev/null
+
+demo: $(STAMP)
+	$(PY) scripts/demo.py --engine "$$(scripts/ensure-pulumi)"
+
+test: $(STAMP)
+	AFI_PULUMI_BIN="$$(scripts/ensure-pulumi)" $(PY) -m pytest -ra $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(STAMP)
+	$(VENV)/bin/mypy
+
+clean:
+	rm -rf $(VENV) .demo build dist *.egg-info

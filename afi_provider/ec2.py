@@ -1,0 +1,170 @@
+"""The AWS-facing pieces: clients, finders, status and waiters for EC2 FPGA images.
+
+Nothing here knows about Pulumi. The provider composes these into create, read, update and delete.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+import botocore.config
+import botocore.exceptions
+
+# Errors EC2 answers for an FPGA image id that does not exist (or is not visible to the caller).
+NOT_FOUND_CODES = frozenset({"InvalidFpgaImageID.NotFound", "InvalidFpgaImageID.Unavailable"})
+
+PENDING_STATES = frozenset({"pending"})
+TARGET_STATES = frozenset({"available"})
+FAILED_STATES = frozenset({"failed", "unavailable"})
+
+_CLIENT_CONFIG = botocore.config.Config(
+    retries={"mode": "standard", "max_attempts": 8},
+    connect_timeout=5,
+    read_timeout=30,
+    user_agent_extra="afi-provider",
+)
+
+_clients: dict[str, Any] = {}
+_clients_lock = threading.Lock()
+
+
+def client(region: str) -> Any:
+    """Return an EC2 client for `region`, shared by every operation in this process.
+
+    Credentials, the endpoint (`AWS_ENDPOINT_URL_EC2` or `AWS_ENDPOINT_URL`) and the profile come
+    from boto3's own configuration chain. Clients are created once per region: creating one costs
+    tens of milliseconds, and botocore clients are safe to share between threads.
+    """
+    with _clients_lock:
+        found = _clients.get(region)
+        if found is None:
+            found = boto3.session.Session().client("ec2", region_name=region, config=_CLIENT_CONFIG)
+            _clients[region] = found
+        return found
+
+
+def error_code(exc: BaseException) -> str:
+    """The AWS error code of a botocore ClientError, or "" for any other exception."""
+    if isinstance(exc, botocore.exceptions.ClientError):
+        return str(exc.response.get("Error", {}).get("Code", ""))
+    return ""
+
+
+def describe_error(exc: BaseException) -> str:
+    """A one-line account of a failed AWS call, without a traceback."""
+    if isinstance(exc, botocore.exceptions.ClientError):
+        err = exc.response.get("Error", {})
+        return f"{err.get('Code', 'Error')}: {err.get('Message', '')}".rstrip(": ")
+    if isinstance(exc, botocore.exceptions.NoCredentialsError):
+        return (
+            "no AWS credentials found: set AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, "
+            "AWS_PROFILE, or another source of boto3's credential chain"
+        )
+    if isinstance(exc, botocore.exceptions.EndpointConnectionError):
+        return f"cannot reach the EC2 endpoint: {exc}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def find_fpga_image(
+    region: str, fpga_image_id: str, owners: list[str] | None = None
+) -> dict[str, Any] | None:
+    """Describe one FPGA image by id, or return None when EC2 says it does not exist.
+
+    With `owners` (for example ["self"]), an image owned by anyone else counts as not found.
+    """
+    request: dict[str, Any] = {"FpgaImageIds": [fpga_image_id]}
+    if owners:
+        request["Owners"] = owners
+    try:
+        out = client(region).describe_fpga_images(**request)
+    except botocore.exceptions.ClientError as exc:
+        if error_code(exc) in NOT_FOUND_CODES:
+            return None
+        raise
+    for image in out.get("FpgaImages", []):
+        if image.get("FpgaImageId") == fpga_image_id:
+            return dict(image)
+    return None
+
+
+def status(image: dict[str, Any] | None) -> str:
+    """The state code of an image as returned by Describe, or "not-found"."""
+    if image is None:
+        return "not-found"
+    return str(image.get("State", {}).get("Code", "unknown"))
+
+
+def state_message(image: dict[str, Any] | None) -> str:
+    """AWS's message for the image's state, if any."""
+    if image is None:
+        return ""
+    return str(image.get("State", {}).get("Message", "") or "")
+
+
+@dataclass(frozen=True)
+class WaitSchedule:
+    """How a waiter polls: quickly at first, then at a calm interval.
+
+    `first_delay` seconds before the first poll, growing by `growth` to at most `max_delay`;
+    `report_every` seconds between progress lines; `timeout` seconds in all.
+    """
+
+    timeout: float = 3600.0
+    first_delay: float = 0.25
+    max_delay: float = 5.0
+    growth: float = 1.5
+    report_every: float = 30.0
+
+    def delays(self) -> Iterable[float]:
+        delay = self.first_delay
+        while True:
+            yield delay
+            delay = min(self.max_delay, delay * self.growth)
+
+
+class WaitTimeout(Exception):
+    """Raised when an image is still pending when the waiter's time runs out."""
+
+    def __init__(self, last: dict[str, Any] | None, waited: float) -> None:
+        super().__init__(f"still {status(last)} after {waited:.0f} s")
+        self.last = last
+        self.waited = waited
+
+
+@dataclass
+class Waiter:
+    """Polls `fetch` until the image leaves the pending states; returns the last description.
+
+    Returns on a target state, a failed state or "not-found"; the caller decides what each means.
+    Raises WaitTimeout when the schedule's timeout passes first.
+    """
+
+    fetch: Callable[[], dict[str, Any] | None]
+    schedule: WaitSchedule = field(default_factory=WaitSchedule)
+    on_start: Callable[[], None] = lambda: None
+    on_progress: Callable[[dict[str, Any] | None, float], None] = lambda image, waited: None
+    sleep: Callable[[float], None] = time.sleep
+    clock: Callable[[], float] = time.monotonic
+
+    def wait(self) -> dict[str, Any] | None:
+        started = self.clock()
+        next_report = started + self.schedule.report_every
+        self.on_start()
+        image = self.fetch()
+        delays = iter(self.schedule.delays())
+        while status(image) in PENDING_STATES:
+            now = self.clock()
+            if now - started >= self.schedule.timeout:
+                raise WaitTimeout(image, now - started)
+            if now >= next_report:
+                self.on_progress(image, now - started)
+                next_report = now + self.schedule.report_every
+            remaining = self.schedule.timeout - (now - started)
+            self.sleep(max(0.0, min(next(delays), remaining)))
+            image = self.fetch()
+        return image
