@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import os
 import re
 import uuid
 from collections.abc import Mapping
@@ -27,7 +28,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from afi_provider import ec2
+from afi_provider import ec2, poller
 
 UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # pulumi.runtime.rpc.UNKNOWN
 
@@ -49,6 +50,15 @@ INPUT_KEYS = REPLACE_KEYS + UPDATE_KEYS + STEERING_KEYS
 
 # The declared inputs, kept among the outputs so that `read` can return them with drift applied.
 DECLARED_KEY = "declared_inputs"
+
+
+def shared_poll_enabled() -> bool:
+    """Whether waits go through the shared poll (`afi_provider.poller`), the default.
+
+    `AFI_PROVIDER_SHARED_POLL=0` gives every wait a poll loop of its own instead; the benchmark
+    uses it as a baseline.
+    """
+    return os.environ.get("AFI_PROVIDER_SHARED_POLL", "1") != "0"
 
 
 class AfiError(Exception):
@@ -392,12 +402,14 @@ class CopiedAfiProvider(ResourceProvider):
         def progress(image: dict[str, Any] | None, waited: float) -> None:
             pulumi.log.info(f"{what}: {image_id} still {ec2.status(image)} after {waited:.0f} s")
 
-        waiter = ec2.Waiter(
-            fetch=lambda: ec2.find_fpga_image(region, image_id),
-            schedule=ec2.WaitSchedule(timeout=timeout),
-            on_start=started,
-            on_progress=progress,
-        )
+        if shared_poll_enabled():
+            # Each fetch blocks until the shared poll has a newer answer: no sleeping here.
+            fetch = poller.shared_poller(region).waiter_fetch(image_id)
+            schedule = ec2.WaitSchedule(timeout=timeout, first_delay=0.0, max_delay=0.0)
+        else:
+            fetch = functools.partial(ec2.find_fpga_image, region, image_id)
+            schedule = ec2.WaitSchedule(timeout=timeout)
+        waiter = ec2.Waiter(fetch=fetch, schedule=schedule, on_start=started, on_progress=progress)
         try:
             image = waiter.wait()
         except ec2.WaitTimeout as exc:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
+import os
+import threading
 from typing import Any, TypedDict
 
 import boto3
@@ -16,6 +19,43 @@ class LoadPermissions(TypedDict, total=False):
 
     user_ids: list[str]
     public: bool
+
+
+DEFAULT_PROCESSES = 8
+
+_providers: dict[tuple[str, str, int], pulumi.ProviderResource] = {}
+_declared = itertools.count()
+_providers_lock = threading.Lock()
+
+
+def provider_processes() -> int:
+    """How many dynamic-provider processes share the stack's `CopiedAfi` resources.
+
+    Each such process runs at most four operations at once (the Python dynamic-provider server
+    has four worker threads), so copies that wait in parallel are spread over several processes,
+    one explicit `pulumi-python` provider each. `AFI_PROVIDER_PROCESSES=1` keeps them all in the
+    default provider's one process. Moving a resource from one of these providers to another does
+    not replace it (they have no configuration), so the setting may change between runs.
+    """
+    try:
+        return max(1, int(os.environ.get("AFI_PROVIDER_PROCESSES", DEFAULT_PROCESSES)))
+    except ValueError:
+        return DEFAULT_PROCESSES
+
+
+def _spread(opts: pulumi.ResourceOptions | None) -> pulumi.ResourceOptions | None:
+    """Give the resource one of the shared providers, in turn, unless it names a provider."""
+    count = provider_processes()
+    if count == 1 or (opts is not None and (opts.provider is not None or opts.providers)):
+        return opts
+    with _providers_lock:
+        index = next(_declared) % count
+        key = (pulumi.get_project(), pulumi.get_stack(), index)
+        provider = _providers.get(key)
+        if provider is None:
+            provider = pulumi.ProviderResource("pulumi-python", f"afi-provider-{index}", {})
+            _providers[key] = provider
+    return pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(provider=provider))
 
 
 def default_region() -> str | None:
@@ -130,4 +170,4 @@ class CopiedAfi(Resource, module="fpga", name="CopiedAfi"):
             f"{DECLARED_KEY}"
         ).split()
         props.update({key: None for key in outputs})
-        super().__init__(CopiedAfiProvider(), resource_name, props, opts)
+        super().__init__(CopiedAfiProvider(), resource_name, props, _spread(opts))

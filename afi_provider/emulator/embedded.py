@@ -35,7 +35,7 @@ class Emulator:
             raise RuntimeError("emulator already started")
         server = EmulatorServer(self.config)
         thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
+            target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
         )
         thread.start()
         self._server, self._thread = server, thread

@@ -134,6 +134,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     server: EmulatorServer
     protocol_version = "HTTP/1.1"
+    # Headers and body leave in one buffered write with Nagle off: written separately on a
+    # keep-alive connection they stall on the client's delayed ACK for tens of milliseconds.
+    wbufsize = -1
+    disable_nagle_algorithm = True
 
     def do_GET(self) -> None:
         self._serve()

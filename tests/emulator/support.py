@@ -61,7 +61,7 @@ def wait_for_state(ec2: Any, image_id: str, state: str, timeout: float = 10.0) -
             return image
         if time.monotonic() > deadline:
             raise AssertionError(f"{image_id} is still {image['State']} after {timeout} s")
-        time.sleep(0.05)
+        time.sleep(0.02)
 
 
 def create_image(ec2: Any, name: str = "cl-hello", **members: Any) -> str:
