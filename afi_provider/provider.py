@@ -11,7 +11,6 @@ import functools
 import hashlib
 import os
 import re
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
@@ -38,6 +37,7 @@ REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
 ACCOUNT_ID = re.compile(r"^\d{12}$")
 
 DEFAULT_WAIT_TIMEOUT_SECONDS = 3600
+MAX_TOKEN_ATTEMPTS = 5
 MAX_WAIT_TIMEOUT_SECONDS = 7 * 24 * 3600
 MAX_TAGS = 50
 
@@ -379,18 +379,23 @@ class CopiedAfiProvider(ResourceProvider):
         if props.get("description") is not None:
             request["Description"] = props["description"]
         api = ec2.client(region)
-        image_id = str(
-            api.copy_fpga_image(ClientToken=client_token(props), **request)["FpgaImageId"]
+        attempt = ""
+        for _ in range(MAX_TOKEN_ATTEMPTS):
+            token = client_token(props, attempt)
+            image_id = str(api.copy_fpga_image(ClientToken=token, **request)["FpgaImageId"])
+            if (
+                ec2.status(ec2.find_fpga_image(region, image_id))
+                in ec2.PENDING_STATES | ec2.TARGET_STATES
+            ):
+                return image_id
+            # AWS answers a used token with the same copy forever, also once that copy is deleted
+            # or has become unusable. The next token is derived from the stale copy's id, so a
+            # re-run after a crash still finds the copy this run makes.
+            attempt = image_id
+        raise AfiError(
+            f"copying {props['source_fpga_image_id']} to {region}: "
+            f"{MAX_TOKEN_ATTEMPTS} copies in a row were gone or unusable at once"
         )
-        if ec2.find_fpga_image(region, image_id) is None:
-            # The token belongs to a copy that was deleted since; AWS keeps answering with its id.
-            attempt = uuid.uuid4().hex
-            image_id = str(
-                api.copy_fpga_image(ClientToken=client_token(props, attempt), **request)[
-                    "FpgaImageId"
-                ]
-            )
-        return image_id
 
     def _wait(self, image_id: str, props: Mapping[str, Any], what: str) -> dict[str, Any]:
         region = props["region"]
@@ -438,14 +443,17 @@ class CopiedAfiProvider(ResourceProvider):
         region = news["region"]
         api = ec2.client(region)
         changed = False
-        attributes: dict[str, Any] = {}
-        if news.get("name") is not None and news["name"] != image.get("Name"):
-            attributes["Name"] = news["name"]
-        if news.get("description") is not None and news["description"] != image.get("Description"):
-            attributes["Description"] = news["description"]
-        if attributes:
-            api.modify_fpga_image_attribute(FpgaImageId=image_id, **attributes)
-            changed = True
+        # EC2 changes one attribute per ModifyFpgaImageAttribute call.
+        for key, attribute, member in (
+            ("name", "name", "Name"),
+            ("description", "description", "Description"),
+        ):
+            wanted = news.get(key)
+            if wanted is not None and wanted != image.get(member):
+                api.modify_fpga_image_attribute(
+                    FpgaImageId=image_id, Attribute=attribute, **{member: wanted}
+                )
+                changed = True
 
         live_tags = {t["Key"]: t.get("Value", "") for t in image.get("Tags", [])}
         wanted_tags = dict(news.get("tags") or {})

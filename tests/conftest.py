@@ -7,6 +7,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ import pytest
 from afi_provider.offline import EmulatorProcess, aws_env, pulumi_env
 
 ROOT = Path(__file__).resolve().parent.parent
+SLOW_REGION = "ap-southeast-2"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
@@ -64,6 +66,24 @@ class Emulator:
         wait_for_state(ec2, image_id, "available")
         return str(image_id)
 
+    def control(self, method: str, path: str, payload: dict[str, Any] | None = None) -> Any:
+        """Call the emulator's control API (`/_emulator/...`) and return its JSON answer."""
+        request = urllib.request.Request(
+            f"{self.url}/_emulator/{path}",
+            method=method,
+            data=json.dumps(payload).encode() if payload is not None else None,
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            return json.loads(answer.read())
+
+    def force_state(self, image_id: str, state: str, message: str = "") -> None:
+        self.control("POST", f"images/{image_id}/state", {"state": state, "message": message})
+
+    def requests(self) -> dict[str, Any]:
+        """Request counts by action and region, as the control API reports them."""
+        return dict(self.control("GET", "requests"))
+
     def images(self, region: str, account: str = "") -> list[dict[str, Any]]:
         """Every image the account owns in `region`, as DescribeFpgaImages lists them."""
         pages = self.client(region, account).get_paginator("describe_fpga_images")
@@ -87,7 +107,9 @@ def wait_for_state(ec2: Any, image_id: str, state: str, timeout: float = 30.0) -
 def emulator(tmp_path: Path) -> Iterator[Emulator]:
     """The emulator as a child process with short delays; its log lands in the test's folder."""
     process = EmulatorProcess(
-        ["--copy-seconds", "1", "--create-seconds", "0.2"],
+        # Copies to ap-southeast-2 are slow, for the tests that act while a copy is pending.
+        ["--copy-seconds", "1", "--create-seconds", "0.2"]
+        + ["--copy-seconds-pair", f"us-east-1:{SLOW_REGION}=20"],
         python=sys.executable,
         log_path=tmp_path / "emulator.log",
     )
