@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck engine venv clean
+.PHONY: demo test pytest lint typecheck engine venv bench chaos clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -20,8 +20,16 @@ engine:
 demo: $(STAMP)
 	$(PY) scripts/demo.py --engine "$$(scripts/ensure-pulumi)"
 
-test: $(STAMP)
-	AFI_PULUMI_BIN="$$(scripts/ensure-pulumi)" $(PY) -m pytest -ra $(PYTEST_ARGS)
+test: lint typecheck pytest
+
+pytest: $(STAMP)
+	AFI_PULUMI_BIN="$$(scripts/ensure-pulumi)" $(PY) -m pytest -ra -m "not slow" $(PYTEST_ARGS)
+
+bench: $(STAMP)
+	AFI_PULUMI_BIN="$$(scripts/ensure-pulumi)" $(PY) bench/run.py
+
+chaos: $(STAMP)
+	AFI_PULUMI_BIN="$$(scripts/ensure-pulumi)" $(PY) -m pytest -ra tests/chaos $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
