@@ -22,30 +22,59 @@ PENDING_STATES = frozenset({"pending"})
 TARGET_STATES = frozenset({"available"})
 FAILED_STATES = frozenset({"failed", "unavailable"})
 
+THROTTLING_CODES = frozenset({"RequestLimitExceeded", "Throttling", "ThrottlingException"})
+
+# Operations retry transient failures with botocore's standard mode: long enough to ride out
+# throttling and brief outages of the endpoint.
 _CLIENT_CONFIG = botocore.config.Config(
-    retries={"mode": "standard", "max_attempts": 8},
+    retries={"mode": "standard", "max_attempts": 10},
     connect_timeout=5,
     read_timeout=30,
     user_agent_extra="afi-provider",
 )
+# Look-ups made while checking inputs retry nothing on their own (see `retry_throttled`), so
+# that missing credentials or an unreachable endpoint are reported within seconds.
+_QUICK_CONFIG = botocore.config.Config(
+    retries={"mode": "standard", "max_attempts": 1},
+    connect_timeout=3,
+    read_timeout=15,
+    user_agent_extra="afi-provider",
+)
 
-_clients: dict[str, Any] = {}
+_clients: dict[tuple[str, bool], Any] = {}
 _clients_lock = threading.Lock()
 
 
-def client(region: str) -> Any:
+def client(region: str, *, quick: bool = False) -> Any:
     """Return an EC2 client for `region`, shared by every operation in this process.
 
     Credentials, the endpoint (`AWS_ENDPOINT_URL_EC2` or `AWS_ENDPOINT_URL`) and the profile come
     from boto3's own configuration chain. Clients are created once per region: creating one costs
-    tens of milliseconds, and botocore clients are safe to share between threads.
+    tens of milliseconds, and botocore clients are safe to share between threads. A `quick`
+    client makes one attempt per call.
     """
+    key = (region, quick)
     with _clients_lock:
-        found = _clients.get(region)
+        found = _clients.get(key)
         if found is None:
-            found = boto3.session.Session().client("ec2", region_name=region, config=_CLIENT_CONFIG)
-            _clients[region] = found
+            config = _QUICK_CONFIG if quick else _CLIENT_CONFIG
+            found = boto3.session.Session().client("ec2", region_name=region, config=config)
+            _clients[key] = found
         return found
+
+
+def retry_throttled(
+    call: Callable[[], Any], attempts: int = 10, sleep: Callable[[float], None] = time.sleep
+) -> Any:
+    """Run `call`, again after a short, growing pause each time EC2 throttles it."""
+    for attempt in range(attempts):
+        try:
+            return call()
+        except botocore.exceptions.ClientError as exc:
+            if error_code(exc) not in THROTTLING_CODES or attempt == attempts - 1:
+                raise
+            sleep(min(2.0, 0.1 * 2**attempt))
+    raise AssertionError("unreachable")
 
 
 def error_code(exc: BaseException) -> str:
@@ -71,7 +100,7 @@ def describe_error(exc: BaseException) -> str:
 
 
 def find_fpga_image(
-    region: str, fpga_image_id: str, owners: list[str] | None = None
+    region: str, fpga_image_id: str, owners: list[str] | None = None, *, quick: bool = False
 ) -> dict[str, Any] | None:
     """Describe one FPGA image by id, or return None when EC2 says it does not exist.
 
@@ -81,7 +110,7 @@ def find_fpga_image(
     if owners:
         request["Owners"] = owners
     try:
-        out = client(region).describe_fpga_images(**request)
+        out = client(region, quick=quick).describe_fpga_images(**request)
     except botocore.exceptions.ClientError as exc:
         if error_code(exc) in NOT_FOUND_CODES:
             return None

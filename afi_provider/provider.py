@@ -308,8 +308,12 @@ class CopiedAfiProvider(ResourceProvider):
             return [CheckFailure("source_fpga_image_id", f"{source} in {source_region} {reason}")]
 
         try:
-            owned = ec2.find_fpga_image(source_region, source, owners=["self"])
-            image = owned or ec2.find_fpga_image(source_region, source)
+            owned = ec2.retry_throttled(
+                lambda: ec2.find_fpga_image(source_region, source, owners=["self"], quick=True)
+            )
+            image = owned or ec2.retry_throttled(
+                lambda: ec2.find_fpga_image(source_region, source, quick=True)
+            )
         except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
             return fail(f"could not be looked up: {ec2.describe_error(exc)}")
         if image is None:
