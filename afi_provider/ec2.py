@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -140,14 +140,14 @@ def find_fpga_images(region: str, fpga_image_ids: Iterable[str]) -> dict[str, di
     return {image["FpgaImageId"]: dict(image) for image in out.get("FpgaImages", [])}
 
 
-def status(image: dict[str, Any] | None) -> str:
+def status(image: Mapping[str, Any] | None) -> str:
     """The state code of an image as returned by Describe, or "not-found"."""
     if image is None:
         return "not-found"
     return str(image.get("State", {}).get("Code", "unknown"))
 
 
-def state_message(image: dict[str, Any] | None) -> str:
+def state_message(image: Mapping[str, Any] | None) -> str:
     """AWS's message for the image's state, if any."""
     if image is None:
         return ""

@@ -18,7 +18,7 @@ LISTENING = "afi-emulator listening on "
 
 
 class EmulatorProcess:
-    """`python -m afi_provider.emulator` on a free loopback port, stopped on exit.
+    """`python -m afi_provider.emulator` on a loopback port (a free one by default), stopped on exit.
 
     `url` is the endpoint to give boto3 (`AWS_ENDPOINT_URL_EC2`). The emulator's log goes to
     `log_path` when given, else it is discarded.
@@ -29,10 +29,12 @@ class EmulatorProcess:
         args: Sequence[str] = (),
         *,
         python: str = sys.executable,
+        port: int = 0,
         log_path: Path | None = None,
         start_timeout: float = 30.0,
     ) -> None:
         self.args = list(args)
+        self.port = port
         self.python = python
         self.log_path = log_path
         self.start_timeout = start_timeout
@@ -42,7 +44,7 @@ class EmulatorProcess:
     def start(self) -> str:
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
         self._process = subprocess.Popen(
-            [self.python, "-m", "afi_provider.emulator", "--port", "0", *self.args],
+            [self.python, "-m", "afi_provider.emulator", "--port", str(self.port), *self.args],
             stdout=subprocess.PIPE,
             stderr=log,
             text=True,

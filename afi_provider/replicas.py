@@ -59,7 +59,7 @@ class AfiReplicas(pulumi.ComponentResource):
             )
             self.copies[region] = copy
             ids[region] = copy.fpga_image_id
-        self.fpga_image_ids = pulumi.Output.all(**ids)  # type: ignore[assignment]
+        self.fpga_image_ids = pulumi.Output.all(**ids)
         if self.copies:
             self.fpga_image_global_id = next(iter(self.copies.values())).fpga_image_global_id
         else:

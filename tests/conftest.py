@@ -172,11 +172,12 @@ class Stack:
         self.pulumi("config", "set", key, value)
 
 
-@pytest.fixture
-def stack(tmp_path: Path, engine_bin: Path, emulator: Emulator) -> Iterator[Stack]:
-    """An empty stack whose program runs in this virtualenv and talks to the emulator."""
-    project = tmp_path / "project"
-    project.mkdir()
+def new_stack(
+    folder: Path, engine_bin: Path, endpoint_url: str, name: str = "test", account: str = ""
+) -> Stack:
+    """A stack in `folder` whose program runs in this virtualenv and talks to the emulator."""
+    project = folder / "project"
+    project.mkdir(parents=True)
     (project / "Pulumi.yaml").write_text(
         "name: afi-test\n"
         "runtime:\n"
@@ -184,15 +185,21 @@ def stack(tmp_path: Path, engine_bin: Path, emulator: Emulator) -> Iterator[Stac
         "  options:\n"
         f"    virtualenv: {Path(sys.prefix)}\n"
     )
-    env = pulumi_env(tmp_path / "backend", engine_bin=engine_bin, pulumi_home=tmp_path / "home")
-    env.update(aws_env(emulator.url))
+    env = pulumi_env(folder / "backend", engine_bin=engine_bin, pulumi_home=folder / "home")
+    env.update(aws_env(endpoint_url, account=account))
     env["PULUMI_PYTHON_CMD"] = sys.executable
-    created = Stack(project, env)
+    created = Stack(project, env, name)
     subprocess.run(
-        ["pulumi", "stack", "init", created.name, "--non-interactive"],
+        ["pulumi", "stack", "init", name, "--non-interactive"],
         cwd=project,
         env=env,
         check=True,
         capture_output=True,
     )
-    yield created
+    return created
+
+
+@pytest.fixture
+def stack(tmp_path: Path, engine_bin: Path, emulator: Emulator) -> Stack:
+    """An empty stack whose program runs in this virtualenv and talks to the emulator."""
+    return new_stack(tmp_path, engine_bin, emulator.url)
