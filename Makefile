@@ -29,7 +29,8 @@ bench: $(STAMP)
 	AFI_PULUMI_BIN="$$(scripts/ensure-pulumi)" $(PY) bench/run.py
 
 chaos: $(STAMP)
-	AFI_PULUMI_BIN="$$(scripts/ensure-pulumi)" $(PY) -m pytest -ra tests/chaos $(PYTEST_ARGS)
+	AFI_CHAOS_REPORT=docs/chaos.md AFI_PULUMI_BIN="$$(scripts/ensure-pulumi)" \
+		$(PY) -m pytest -ra tests/chaos $(PYTEST_ARGS)
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
