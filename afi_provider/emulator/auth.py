@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from . import errors
-from .backend import ACCOUNT_ID_RE
+from .models import ACCOUNT_ID_RE
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 MAX_CLOCK_SKEW_SECONDS = 15 * 60

@@ -1,321 +1,63 @@
-"""State of the emulated FPGA-image service and the rules AWS applies to it.
+"""The rules of the emulated FPGA-image service, one backend per (account, region).
 
 Nothing here knows about HTTP or XML. :class:`EmulatorState` owns every account's images in
 every region, the lock that guards them and their persistence; :class:`FpgaImageBackend` is the
 view of one (account, region) pair and carries out the EC2 operations for it, raising the
 :mod:`~afi_provider.emulator.errors` AWS would answer with.
-
-An image's state is computed from timestamps rather than driven by timers: an image is
-``pending`` until ``ready_at`` and then takes its ``outcome``. This makes transitions
-deterministic and lets them happen on time across a restart.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import random
 import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, TypeVar
+from typing import Any
 
 from . import errors
 from .config import EmulatorConfig
+from .filters import IMAGE_FILTERS, TAG_FILTERS, Filter, check_filters, image_matches, tag_matches
+from .models import (
+    ACCOUNT_ID_RE,
+    AVAILABLE,
+    FAILED,
+    FPGA_IMAGE_RESOURCE_TYPE,
+    IMAGE_ID_RE,
+    PENDING,
+    STATES,
+    UNAVAILABLE,
+    AttributeChange,
+    ClientTokenRecord,
+    FpgaImage,
+    FpgaImageAttributeView,
+    FpgaImageView,
+    LoadPermission,
+    StorageLocation,
+    TagDescription,
+)
+from .pagination import check_page_size, paginate
 from .store import StateStore
-
-Item = TypeVar("Item")
 
 STATE_FORMAT_VERSION = 1
 
-IMAGE_ID_RE = re.compile(r"^afi-[0-9a-f]{17}$")
-ACCOUNT_ID_RE = re.compile(r"^[0-9]{12}$")
 REGION_RE = re.compile(r"^[a-z]{2}(-[a-z]+)+-[0-9]+$")
 PRODUCT_CODE_RE = re.compile(r"^[A-Za-z0-9]+$")
-
-# What every AFI built by the emulator reports once it is available: the F1 shell and the
-# PCI ids of the HDK examples, so that tools which check them see familiar values.
-SHELL_VERSION = "0x04261818"
-INSTANCE_TYPES = ("f1.2xlarge", "f1.4xlarge", "f1.16xlarge")
-
 OWNER_ALIASES = ("amazon", "aws-marketplace")
 MAX_TAGS_PER_RESOURCE = 50
 MAX_CLIENT_TOKEN_LENGTH = 64
-MIN_PAGE_SIZE = 5
-MAX_PAGE_SIZE = 1000
-
-PENDING = "pending"
-AVAILABLE = "available"
-FAILED = "failed"
-UNAVAILABLE = "unavailable"
-STATES = (PENDING, AVAILABLE, FAILED, UNAVAILABLE)
 
 COPY_NOT_FOUND = (
     "NOT_FOUND: Source image is not found or the user ID is not authorized to copy source image."
 )
 COPY_INVALID_STATE = "INVALID_STATE: Source image is not in a suitable state to allow copying."
 
-IMAGE_FILTERS = (
-    "create-time",
-    "fpga-image-id",
-    "fpga-image-global-id",
-    "name",
-    "owner-id",
-    "product-code",
-    "shell-version",
-    "state",
-    "tag-key",
-    "update-time",
-)
-TAG_FILTERS = ("key", "resource-id", "resource-type", "value")
-FPGA_IMAGE_RESOURCE_TYPE = "fpga-image"
-
-
-def format_timestamp(epoch: float) -> str:
-    """Render seconds since the epoch the way EC2 does: ``2026-01-01T00:00:00.000Z``."""
-    moment = datetime.fromtimestamp(epoch, tz=timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
-
-
-def wildcard_matches(pattern: str, value: str) -> bool:
-    """Match ``value`` against an EC2 filter value: ``*`` any run, ``?`` one character.
-
-    A backslash makes the next character literal, so ``\\*`` matches a star.
-    """
-    parts: list[str] = []
-    escaped = False
-    for char in pattern:
-        if escaped:
-            parts.append(re.escape(char))
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif char == "*":
-            parts.append(".*")
-        elif char == "?":
-            parts.append(".")
-        else:
-            parts.append(re.escape(char))
-    if escaped:
-        parts.append(re.escape("\\"))
-    return re.fullmatch("".join(parts), value, flags=re.DOTALL) is not None
-
 
 def check_image_id(image_id: str) -> None:
     """Raise ``InvalidFpgaImageID.Malformed`` unless ``image_id`` has the AFI id form."""
     if not IMAGE_ID_RE.match(image_id):
         raise errors.InvalidFpgaImageIDMalformed(image_id)
-
-
-@dataclass(frozen=True)
-class StorageLocation:
-    """An S3 location named by a request; the emulator records it and never reads it."""
-
-    bucket: str
-    key: str
-
-
-@dataclass(frozen=True)
-class PciId:
-    """PCI ids an available AFI presents to the instance."""
-
-    device_id: str = "0xf000"
-    vendor_id: str = "0x1d0f"
-    subsystem_id: str = "0x1d51"
-    subsystem_vendor_id: str = "0xfedd"
-
-
-@dataclass(frozen=True)
-class Filter:
-    """One ``Filter.N``: a name and the values that are ORed together."""
-
-    name: str
-    values: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class LoadPermission:
-    """One load-permission entry: either an account id or the group ``all``."""
-
-    user_id: str | None = None
-    group: str | None = None
-
-
-@dataclass(frozen=True)
-class TagDescription:
-    """One tag as DescribeTags reports it."""
-
-    resource_id: str
-    resource_type: str
-    key: str
-    value: str
-
-
-@dataclass(frozen=True)
-class FpgaImageView:
-    """An AFI as one caller sees it at one moment (what DescribeFpgaImages returns)."""
-
-    image_id: str
-    global_id: str | None
-    name: str | None
-    description: str | None
-    shell_version: str | None
-    pci_id: PciId | None
-    state: str
-    state_message: str | None
-    create_time: float
-    update_time: float
-    owner_id: str
-    owner_alias: str | None
-    product_codes: tuple[str, ...]
-    tags: tuple[tuple[str, str], ...]
-    public: bool
-    data_retention_support: bool
-    instance_types: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class FpgaImageAttributeView:
-    """The answer of Describe/ModifyFpgaImageAttribute: the id and one attribute."""
-
-    image_id: str
-    attribute: str
-    name: str | None = None
-    description: str | None = None
-    load_permissions: tuple[LoadPermission, ...] = ()
-    product_codes: tuple[str, ...] = ()
-
-
-@dataclass
-class AttributeChange:
-    """The members of one ModifyFpgaImageAttribute request."""
-
-    attribute: str | None = None
-    operation_type: str | None = None
-    user_ids: list[str] = field(default_factory=list)
-    user_groups: list[str] = field(default_factory=list)
-    product_codes: list[str] = field(default_factory=list)
-    add: list[LoadPermission] = field(default_factory=list)
-    remove: list[LoadPermission] = field(default_factory=list)
-    name: str | None = None
-    description: str | None = None
-    load_permission_sent: bool = False
-
-
-@dataclass
-class FpgaImage:
-    """One AFI owned by one account in one region, with its whole history in timestamps."""
-
-    image_id: str
-    global_id: str | None
-    owner_id: str
-    region: str
-    name: str | None
-    description: str | None
-    created_at: float
-    ready_at: float
-    outcome: str
-    outcome_message: str | None = None
-    modified_at: float = 0.0
-    input_location: StorageLocation | None = None
-    logs_location: StorageLocation | None = None
-    source_region: str | None = None
-    source_image_id: str | None = None
-    owner_alias: str | None = None
-    load_user_ids: list[str] = field(default_factory=list)
-    public: bool = False
-    product_codes: list[str] = field(default_factory=list)
-    tags: dict[str, str] = field(default_factory=dict)
-
-    def state(self, now: float) -> str:
-        """Return the state code at ``now``."""
-        return PENDING if now < self.ready_at else self.outcome
-
-    def state_message(self, now: float) -> str | None:
-        """Return the state message at ``now`` (only set once the outcome is reached)."""
-        return None if now < self.ready_at else self.outcome_message
-
-    def update_time(self, now: float) -> float:
-        """Return the time of the latest change visible at ``now``."""
-        latest = max(self.created_at, self.modified_at)
-        if now >= self.ready_at:
-            latest = max(latest, self.ready_at)
-        return latest
-
-    def is_shared(self) -> bool:
-        """Tell whether another account holds a load permission."""
-        return bool(self.load_user_ids)
-
-    def visible_to(self, account_id: str) -> bool:
-        """Tell whether ``account_id`` may see this AFI in Describe."""
-        return self.owner_id == account_id or self.public or account_id in self.load_user_ids
-
-    def load_permissions(self) -> tuple[LoadPermission, ...]:
-        """Return the load permissions, accounts first and the group ``all`` last."""
-        entries = [LoadPermission(user_id=user_id) for user_id in self.load_user_ids]
-        if self.public:
-            entries.append(LoadPermission(group="all"))
-        return tuple(entries)
-
-    def view(self, caller: str, now: float) -> FpgaImageView:
-        """Return the AFI as ``caller`` sees it at ``now``.
-
-        Build results (agfi, PCI ids, shell) exist only once the AFI has been built, and tags
-        belong to the owner's account, so other accounts do not see them.
-        """
-        state = self.state(now)
-        built = state in (AVAILABLE, UNAVAILABLE)
-        tags = tuple(sorted(self.tags.items())) if caller == self.owner_id else ()
-        return FpgaImageView(
-            image_id=self.image_id,
-            global_id=self.global_id if built else None,
-            name=self.name,
-            description=self.description,
-            shell_version=SHELL_VERSION if built else None,
-            pci_id=PciId() if built else None,
-            state=state,
-            state_message=self.state_message(now),
-            create_time=self.created_at,
-            update_time=self.update_time(now),
-            owner_id=self.owner_id,
-            owner_alias=self.owner_alias,
-            product_codes=tuple(self.product_codes),
-            tags=tags,
-            public=self.public,
-            data_retention_support=False,
-            instance_types=INSTANCE_TYPES if built else (),
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        """Return a JSON-ready dict of every field."""
-        document: dict[str, Any] = dict(self.__dict__)
-        for key in ("input_location", "logs_location"):
-            location = getattr(self, key)
-            document[key] = None if location is None else location.__dict__.copy()
-        document["tags"] = dict(self.tags)
-        return document
-
-    @classmethod
-    def from_json(cls, document: dict[str, Any]) -> FpgaImage:
-        """Rebuild an image from :meth:`to_json` output."""
-        fields = dict(document)
-        for key in ("input_location", "logs_location"):
-            if fields.get(key) is not None:
-                fields[key] = StorageLocation(**fields[key])
-        return cls(**fields)
-
-
-@dataclass(frozen=True)
-class ClientTokenRecord:
-    """What an idempotent request was asked and answered, kept after its image is deleted."""
-
-    fingerprint: str
-    image_id: str
-    global_id: str | None = None
 
 
 class FpgaImageBackend:
@@ -347,7 +89,11 @@ class FpgaImageBackend:
         client_token: str | None = None,
         tags: Sequence[tuple[str, str]] = (),
     ) -> FpgaImage | ClientTokenRecord:
-        """Start building an AFI; it is ``pending`` for the configured create delay."""
+        """Start building an AFI; it is ``pending`` for the configured create delay.
+
+        Returns the new image, or the record of the earlier request that used the same
+        ``client_token`` with the same parameters (both carry ``image_id`` and ``global_id``).
+        """
         check_tags(tags)
         fingerprint = _fingerprint(
             input=input_location.__dict__,
@@ -457,9 +203,7 @@ class FpgaImageBackend:
         for owner in owners:
             if owner != "self" and owner not in OWNER_ALIASES and not ACCOUNT_ID_RE.match(owner):
                 raise errors.InvalidUserIDMalformed(owner)
-        for image_filter in filters:
-            if image_filter.name not in IMAGE_FILTERS and not image_filter.name.startswith("tag:"):
-                raise errors.InvalidParameterValue(f"The filter '{image_filter.name}' is invalid")
+        check_filters(filters, IMAGE_FILTERS)
         check_page_size(max_results)
 
         now = self.world.now()
@@ -480,7 +224,7 @@ class FpgaImageBackend:
             candidates = [image for image in candidates if self._owned_by_any(image, owners)]
 
         views = [image.view(self.account_id, now) for image in candidates]
-        views = [view for view in views if all(_image_matches(view, f) for f in filters)]
+        views = [view for view in views if all(image_matches(view, f) for f in filters)]
         views.sort(key=lambda view: (view.create_time, view.image_id))
         return paginate(views, max_results, next_token)
 
@@ -591,16 +335,14 @@ class FpgaImageBackend:
         next_token: str | None = None,
     ) -> tuple[list[TagDescription], str | None]:
         """Return the tags of this account's AFIs in this region, narrowed by filters."""
-        for tag_filter in filters:
-            if tag_filter.name not in TAG_FILTERS and not tag_filter.name.startswith("tag:"):
-                raise errors.InvalidParameterValue(f"The filter '{tag_filter.name}' is invalid")
+        check_filters(filters, TAG_FILTERS)
         check_page_size(max_results)
 
         found: list[TagDescription] = []
         for image in sorted(self.images.values(), key=lambda image: image.image_id):
             for key, value in sorted(image.tags.items()):
                 tag = TagDescription(image.image_id, FPGA_IMAGE_RESOURCE_TYPE, key, value)
-                if all(_tag_matches(tag, image.tags, f) for f in filters):
+                if all(tag_matches(tag, image.tags, f) for f in filters):
                     found.append(tag)
         return paginate(found, max_results, next_token)
 
@@ -833,15 +575,6 @@ class EmulatorState:
 # -- Rules shared by several operations ---------------------------------------------------
 
 
-def check_page_size(max_results: int | None) -> None:
-    """Raise ``InvalidParameterValue`` unless ``max_results`` is absent or 5..1000."""
-    if max_results is not None and not MIN_PAGE_SIZE <= max_results <= MAX_PAGE_SIZE:
-        raise errors.InvalidParameterValue(
-            f"Value ( {max_results} ) for parameter maxResults is invalid. "
-            f"Expecting a value between {MIN_PAGE_SIZE} and {MAX_PAGE_SIZE}."
-        )
-
-
 def check_tags(tags: Iterable[tuple[str, str | None]]) -> None:
     """Raise ``InvalidParameterValue`` for a tag AWS would refuse."""
     for key, value in tags:
@@ -866,88 +599,8 @@ def check_attribute_name(attribute: str) -> None:
         )
 
 
-def paginate(
-    items: list[Item], max_results: int | None, next_token: str | None
-) -> tuple[list[Item], str | None]:
-    """Slice ``items`` into one page and the token of the next one (``None`` on the last)."""
-    offset = 0
-    if next_token is not None:
-        offset = _decode_token(next_token)
-    if max_results is None:
-        return items[offset:], None
-    end = offset + max_results
-    token = _encode_token(end) if end < len(items) else None
-    return items[offset:end], token
-
-
-def _encode_token(offset: int) -> str:
-    raw = json.dumps({"offset": offset}).encode()
-    return base64.urlsafe_b64encode(raw).decode()
-
-
-def _decode_token(token: str) -> int:
-    try:
-        offset = json.loads(base64.urlsafe_b64decode(token.encode()))["offset"]
-    except (binascii.Error, ValueError, KeyError, TypeError) as exc:
-        raise errors.InvalidPaginationToken(token) from exc
-    if not isinstance(offset, int) or offset < 0:
-        raise errors.InvalidPaginationToken(token)
-    return offset
-
-
 def _fingerprint(**parameters: Any) -> str:
     return json.dumps(parameters, sort_keys=True)
-
-
-def _image_matches(view: FpgaImageView, image_filter: Filter) -> bool:
-    candidates = _image_filter_values(view, image_filter.name)
-    return any(
-        wildcard_matches(pattern, candidate)
-        for pattern in image_filter.values
-        for candidate in candidates
-    )
-
-
-def _image_filter_values(view: FpgaImageView, name: str) -> list[str]:
-    if name.startswith("tag:"):
-        key = name[len("tag:") :]
-        return [value for tag_key, value in view.tags if tag_key == key]
-    single: dict[str, str | None] = {
-        "create-time": format_timestamp(view.create_time),
-        "update-time": format_timestamp(view.update_time),
-        "fpga-image-id": view.image_id,
-        "fpga-image-global-id": view.global_id,
-        "name": view.name,
-        "owner-id": view.owner_id,
-        "shell-version": view.shell_version,
-        "state": view.state,
-    }
-    if name in single:
-        value = single[name]
-        return [] if value is None else [value]
-    if name == "product-code":
-        return list(view.product_codes)
-    return [key for key, _ in view.tags]  # tag-key
-
-
-def _tag_matches(tag: TagDescription, all_tags: dict[str, str], tag_filter: Filter) -> bool:
-    if tag_filter.name.startswith("tag:"):
-        key = tag_filter.name[len("tag:") :]
-        candidates = [all_tags[key]] if key in all_tags else []
-    else:
-        candidates = [
-            {
-                "key": tag.key,
-                "value": tag.value,
-                "resource-id": tag.resource_id,
-                "resource-type": tag.resource_type,
-            }[tag_filter.name]
-        ]
-    return any(
-        wildcard_matches(pattern, candidate)
-        for pattern in tag_filter.values
-        for candidate in candidates
-    )
 
 
 def _attribute_view(image: FpgaImage, attribute: str) -> FpgaImageAttributeView:

@@ -14,7 +14,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-from .backend import EmulatorState, FpgaImage, format_timestamp
+from .backend import EmulatorState
+from .models import FpgaImage, format_timestamp
 
 CONTROL_PREFIX = "/_emulator"
 

@@ -15,18 +15,18 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
 from . import errors
-from .backend import (
+from .backend import FpgaImageBackend
+from .filters import Filter
+from .models import (
     FPGA_IMAGE_RESOURCE_TYPE,
     AttributeChange,
     FpgaImageAttributeView,
-    FpgaImageBackend,
     FpgaImageView,
     LoadPermission,
     StorageLocation,
     TagDescription,
     format_timestamp,
 )
-from .backend import Filter as ImageFilter
 
 XML_NAMESPACE = "http://ec2.amazonaws.com/doc/2016-11-15/"
 XML_DECLARATION = '<?xml version="1.0" encoding="UTF-8"?>\n'
@@ -166,9 +166,10 @@ class Ec2Responses:
         self, params: QueryParams, backend: FpgaImageBackend, root: ET.Element
     ) -> None:
         """CreateFpgaImage."""
-        input_location = _storage_location(params, "InputStorageLocation", required=True)
-        assert input_location is not None
-        logs_location = _storage_location(params, "LogsStorageLocation", required=False)
+        input_location = _storage_location(params, "InputStorageLocation")
+        if input_location is None:
+            raise errors.MissingParameter("InputStorageLocation")
+        logs_location = _storage_location(params, "LogsStorageLocation")
         tags: list[tuple[str, str]] = []
         for spec in params.structures("TagSpecification"):
             resource_type = spec.string("ResourceType")
@@ -339,12 +340,11 @@ def _dry_run(params: QueryParams) -> None:
         raise errors.DryRunOperation()
 
 
-def _storage_location(params: QueryParams, prefix: str, required: bool) -> StorageLocation | None:
+def _storage_location(params: QueryParams, prefix: str) -> StorageLocation | None:
+    """Return the location under ``prefix``, ``None`` when absent; both halves are needed."""
     bucket = params.string(f"{prefix}.Bucket")
     key = params.string(f"{prefix}.Key")
     if bucket is None and key is None:
-        if required:
-            raise errors.MissingParameter(prefix)
         return None
     if bucket is None:
         raise errors.MissingParameter(f"{prefix}.Bucket")
@@ -357,9 +357,9 @@ def _tags(params: QueryParams) -> list[tuple[str, str]]:
     return [(tag.required("Key"), tag.string("Value") or "") for tag in params.structures("Tag")]
 
 
-def _filters(params: QueryParams) -> list[ImageFilter]:
+def _filters(params: QueryParams) -> list[Filter]:
     return [
-        ImageFilter(name=entry.required("Name"), values=tuple(entry.indexed("Value")))
+        Filter(name=entry.required("Name"), values=tuple(entry.indexed("Value")))
         for entry in params.structures("Filter")
     ]
 

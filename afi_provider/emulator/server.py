@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import json
 import logging
+import socket
+import threading
 import time
 import urllib.parse
 from collections.abc import Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 from . import errors
 from .auth import SignedRequest, identify, parse_authorization, verify
@@ -66,9 +69,8 @@ class Application:
         started = time.monotonic()
         values = dict(urllib.parse.parse_qsl(request.query, keep_blank_values=True))
         if request.method == "POST":
-            values.update(
-                urllib.parse.parse_qsl(request.body.decode("utf-8"), keep_blank_values=True)
-            )
+            form = request.body.decode("utf-8", errors="replace")
+            values.update(urllib.parse.parse_qsl(form, keep_blank_values=True))
         action = values.get("Action", "")
         params = QueryParams(values)
         signature = parse_authorization(_header(request.headers, "Authorization"))
@@ -149,7 +151,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
         self._serve()
 
     def _serve(self) -> None:
-        length = int(self.headers.get("Content-Length") or 0)
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            self.send_error(400, "Content-Length is not a number")
+            return
         body = self.rfile.read(length) if length > 0 else b""
         headers = {key: value for key, value in self.headers.items()}
         reply = self.server.application.handle(self.command, self.path, headers, body)
@@ -176,7 +182,42 @@ class EmulatorServer(ThreadingHTTPServer):
 
     def __init__(self, config: EmulatorConfig) -> None:
         self.application = Application(config)
+        self._connections: set[socket.socket] = set()
+        self._connections_lock = threading.Lock()
+        if ":" in config.host:
+            self.address_family = socket.AF_INET6
         super().__init__((config.host, config.port), _RequestHandler)
+
+    def process_request(
+        self, request: socket.socket | tuple[bytes, socket.socket], client_address: Any
+    ) -> None:
+        """Remember the connection so that closing the server can end it."""
+        if isinstance(request, socket.socket):
+            with self._connections_lock:
+                self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: socket.socket | tuple[bytes, socket.socket]) -> None:
+        """Forget a connection its handler has finished with, then close it."""
+        if isinstance(request, socket.socket):
+            with self._connections_lock:
+                self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def server_close(self) -> None:
+        """Stop listening and end open keep-alive connections.
+
+        Without this a client's pooled connection would still reach the handler thread of a
+        stopped emulator.
+        """
+        super().server_close()
+        with self._connections_lock:
+            connections = list(self._connections)
+        for connection in connections:
+            try:
+                connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
 
     @property
     def url(self) -> str:

@@ -3,6 +3,7 @@ productCodes."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -248,7 +249,8 @@ def test_product_codes_are_added_and_cannot_be_removed(ec2: Any) -> None:
     assert error_code(raised) == "InvalidParameterValue"
 
 
-def test_attributes_change_only_while_available(emu: Running, ec2: Any) -> None:
+def test_attributes_change_only_while_available(make_emulator: Callable[..., Running]) -> None:
+    ec2 = make_emulator(create_seconds=60).client()
     image_id = create_image(ec2)
 
     with pytest.raises(ClientError) as raised:
@@ -354,7 +356,7 @@ def test_reset_of_unknown_image_is_not_found(ec2: Any) -> None:
 
 def test_dry_run_of_each_attribute_operation_changes_nothing(ec2: Any) -> None:
     image_id = available_image(ec2, "cl-hello")
-    calls = [
+    calls: list[Callable[[], object]] = [
         lambda: ec2.describe_fpga_image_attribute(
             FpgaImageId=image_id, Attribute="name", DryRun=True
         ),

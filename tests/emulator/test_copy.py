@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 from botocore.config import Config
@@ -157,7 +156,10 @@ def test_another_account_cannot_copy_even_an_image_shared_with_it(emu: Running) 
     assert failed["OwnerId"] == OTHER_ACCOUNT
 
 
-def test_copy_of_a_pending_source_ends_failed_invalid_state(emu: Running) -> None:
+def test_copy_of_a_pending_source_ends_failed_invalid_state(
+    make_emulator: Callable[..., Running],
+) -> None:
+    emu = make_emulator(create_seconds=60)
     east, west = emu.client("us-east-1"), emu.client("us-west-2")
     source_id = create_image(east)
 
@@ -227,9 +229,10 @@ def test_client_tokens_are_scoped_to_the_destination_region(emu: Running) -> Non
     source_id = available_image(east)
     request = {"SourceFpgaImageId": source_id, "SourceRegion": "us-east-1", "ClientToken": "t"}
 
-    assert east.copy_fpga_image(**request)["FpgaImageId"] != west.copy_fpga_image(**request)[
-        "FpgaImageId"
-    ]
+    assert (
+        east.copy_fpga_image(**request)["FpgaImageId"]
+        != west.copy_fpga_image(**request)["FpgaImageId"]
+    )
 
 
 def test_malformed_source_id_is_rejected_at_once(emu: Running) -> None:

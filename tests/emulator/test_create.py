@@ -17,17 +17,16 @@ AGFI_ID = re.compile(r"^agfi-[0-9a-f]{17}$")
 
 
 def test_create_answers_afi_and_agfi_ids_of_17_lowercase_hex_digits(ec2: Any) -> None:
-    response = ec2.create_fpga_image(
-        InputStorageLocation={"Bucket": "dcp-bucket", "Key": "cl.tar"}
-    )
+    response = ec2.create_fpga_image(InputStorageLocation={"Bucket": "dcp-bucket", "Key": "cl.tar"})
 
     assert AFI_ID.match(response["FpgaImageId"])
     assert AGFI_ID.match(response["FpgaImageGlobalId"])
 
 
 def test_created_image_is_pending_without_build_results_then_available_with_them(
-    ec2: Any,
+    make_emulator: Callable[..., Running],
 ) -> None:
+    ec2 = make_emulator(create_seconds=1.0).client()
     created = ec2.create_fpga_image(
         InputStorageLocation={"Bucket": "dcp-bucket", "Key": "cl.tar"},
         Name="cl-hello",
@@ -38,6 +37,7 @@ def test_created_image_is_pending_without_build_results_then_available_with_them
     assert pending["State"] == {"Code": "pending"}
     for hidden in ("FpgaImageGlobalId", "PciId", "ShellVersion"):
         assert hidden not in pending
+    assert pending["InstanceTypes"] == []
 
     available = wait_for_state(ec2, created["FpgaImageId"], "available")
     assert available["FpgaImageGlobalId"] == created["FpgaImageGlobalId"]
@@ -47,13 +47,19 @@ def test_created_image_is_pending_without_build_results_then_available_with_them
     assert available["Description"] == "hello world"
     assert available["OwnerId"] == "123456789012"
     assert available["Public"] is False
+    assert available["DataRetentionSupport"] is False
+    assert available["InstanceTypes"] and all(
+        t.startswith("f1.") for t in available["InstanceTypes"]
+    )
     assert available["UpdateTime"] >= available["CreateTime"]
 
 
 def test_storage_locations_are_recorded_as_given(emu: Running, ec2: Any) -> None:
     image_id = create_image(ec2, LogsStorageLocation={"Bucket": "logs", "Key": "cl/"})
 
-    (image,) = [i for i in control(emu.url, "GET", "/images")["images"] if i["image_id"] == image_id]
+    (image,) = [
+        i for i in control(emu.url, "GET", "/images")["images"] if i["image_id"] == image_id
+    ]
     assert image["input_location"] == {"bucket": "dcp-bucket", "key": "cl-hello.tar"}
     assert image["logs_location"] == {"bucket": "logs", "key": "cl/"}
 

@@ -149,9 +149,7 @@ def test_image_shared_by_load_permission_is_visible_to_that_account_only(emu: Ru
 def test_public_image_is_visible_to_every_account(emu: Running) -> None:
     owner = emu.client()
     image_id = available_image(owner)
-    owner.modify_fpga_image_attribute(
-        FpgaImageId=image_id, OperationType="add", UserGroups=["all"]
-    )
+    owner.modify_fpga_image_attribute(FpgaImageId=image_id, OperationType="add", UserGroups=["all"])
 
     seen = emu.client(account=THIRD_ACCOUNT).describe_fpga_images()["FpgaImages"]
     assert [(i["FpgaImageId"], i["Public"]) for i in seen] == [(image_id, True)]
@@ -199,9 +197,7 @@ def test_owner_amazon_lists_public_images_owned_by_amazon(emu: Running) -> None:
 
     images = emu.client().describe_fpga_images(Owners=["amazon"])["FpgaImages"]
 
-    assert [(i["FpgaImageId"], i["OwnerAlias"]) for i in images] == [
-        (seeded["image_id"], "amazon")
-    ]
+    assert [(i["FpgaImageId"], i["OwnerAlias"]) for i in images] == [(seeded["image_id"], "amazon")]
 
 
 def test_owner_that_is_neither_alias_nor_account_id_is_malformed(ec2: Any) -> None:

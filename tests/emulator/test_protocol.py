@@ -51,9 +51,12 @@ def test_answers_are_in_the_2016_11_15_namespace_with_a_request_id(emu: Running)
 
 
 def test_image_document_uses_the_models_location_names(emu: Running, ec2: Any) -> None:
-    image_id = available_image(ec2, TagSpecifications=[
-        {"ResourceType": "fpga-image", "Tags": [{"Key": "team", "Value": "fpga"}]}
-    ])
+    image_id = available_image(
+        ec2,
+        TagSpecifications=[
+            {"ResourceType": "fpga-image", "Tags": [{"Key": "team", "Value": "fpga"}]}
+        ],
+    )
 
     _, body = raw_post(
         emu.url,
@@ -102,6 +105,38 @@ def test_unknown_action_is_invalid_action(ec2: Any) -> None:
 
     assert error_code(raised) == "InvalidAction"
     assert raised.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+
+
+@pytest.mark.parametrize(
+    ("operation", "members", "missing"),
+    [
+        ("create_fpga_image", {}, "InputStorageLocation"),
+        ("copy_fpga_image", {"SourceRegion": "us-east-1"}, "SourceFpgaImageId"),
+        ("copy_fpga_image", {"SourceFpgaImageId": "afi-0123456789abcdef0"}, "SourceRegion"),
+        ("delete_fpga_image", {}, "FpgaImageId"),
+        ("describe_fpga_image_attribute", {"Attribute": "name"}, "FpgaImageId"),
+        (
+            "describe_fpga_image_attribute",
+            {"FpgaImageId": "afi-0123456789abcdef0"},
+            "Attribute",
+        ),
+        ("modify_fpga_image_attribute", {"Name": "x"}, "FpgaImageId"),
+        ("reset_fpga_image_attribute", {}, "FpgaImageId"),
+        ("create_tags", {"Tags": [{"Key": "k", "Value": "v"}]}, "ResourceId"),
+        ("create_tags", {"Resources": ["afi-0123456789abcdef0"]}, "Tag"),
+        ("delete_tags", {}, "ResourceId"),
+    ],
+)
+def test_server_checks_every_required_member(
+    emu: Running, operation: str, members: dict[str, Any], missing: str
+) -> None:
+    unchecked = emu.client(config=Config(parameter_validation=False))
+
+    with pytest.raises(ClientError) as raised:
+        getattr(unchecked, operation)(**members)
+
+    assert error_code(raised) == "MissingParameter"
+    assert raised.value.response["Error"]["Message"].endswith(f"parameter {missing}.")
 
 
 def test_request_without_action_is_missing_action(emu: Running) -> None:
@@ -211,13 +246,14 @@ def test_throttled_mutation_changes_nothing_and_a_retry_succeeds(
 
 
 def test_botocore_retries_ride_out_throttling(make_emulator: Callable[..., Running]) -> None:
-    emu = make_emulator(throttle_rate=0.5, seed=3)
-    patient = emu.client(config=Config(retries={"mode": "standard", "total_max_attempts": 20}))
+    # With seed 1 the first request drawn is throttled and the next two are not.
+    emu = make_emulator(throttle_rate=0.5, seed=1)
+    patient = emu.client(config=Config(retries={"mode": "standard", "total_max_attempts": 5}))
 
-    for _ in range(5):
-        patient.describe_tags()
+    response = patient.describe_tags()
 
-    assert control(emu.url, "GET", "/requests")["errors"]["RequestLimitExceeded"] > 0
+    assert response["ResponseMetadata"]["RetryAttempts"] == 1
+    assert control(emu.url, "GET", "/requests")["errors"] == {"RequestLimitExceeded": 1}
 
 
 def test_injected_server_error_is_internal_error_with_500(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -83,9 +84,7 @@ def test_tag_keys_starting_with_aws_are_reserved(ec2: Any) -> None:
 
 def test_more_than_50_tags_on_one_resource_is_tag_limit_exceeded(ec2: Any) -> None:
     image_id = create_image(ec2)
-    ec2.create_tags(
-        Resources=[image_id], Tags=[{"Key": f"k{n}", "Value": "v"} for n in range(50)]
-    )
+    ec2.create_tags(Resources=[image_id], Tags=[{"Key": f"k{n}", "Value": "v"} for n in range(50)])
 
     with pytest.raises(ClientError) as raised:
         ec2.create_tags(Resources=[image_id], Tags=[{"Key": "one-more", "Value": "v"}])
@@ -240,7 +239,7 @@ def test_describe_tags_max_results_out_of_range_is_invalid(ec2: Any) -> None:
 
 def test_dry_run_of_each_tag_operation_changes_nothing(ec2: Any) -> None:
     image_id = create_image(ec2)
-    calls = [
+    calls: list[Callable[[], object]] = [
         lambda: ec2.create_tags(
             Resources=[image_id], Tags=[{"Key": "a", "Value": "b"}], DryRun=True
         ),
