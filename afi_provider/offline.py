@@ -18,7 +18,7 @@ LISTENING = "afi-emulator listening on "
 
 
 class EmulatorProcess:
-    """`python -m afi_provider.emulator` on a loopback port (a free one by default), stopped on exit.
+    """`python -m afi_provider.emulator` on a loopback port (free by default), stopped at exit.
 
     `url` is the endpoint to give boto3 (`AWS_ENDPOINT_URL_EC2`). The emulator's log goes to
     `log_path` when given, else it is discarded.

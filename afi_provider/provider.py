@@ -10,11 +10,9 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-import re
 from collections.abc import Mapping
 from typing import Any
 
-import boto3
 import botocore.exceptions
 import pulumi
 from pulumi.dynamic import (
@@ -28,26 +26,18 @@ from pulumi.dynamic import (
 )
 
 from afi_provider import ec2, poller
+from afi_provider.schema import (
+    DEFAULT_WAIT_TIMEOUT_SECONDS,
+    INPUT_KEYS,
+    REPLACE_KEYS,
+    UPDATE_KEYS,
+    check_inputs,
+    declared,
+    known,
+    normal_permissions,
+)
 
-UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9"  # pulumi.runtime.rpc.UNKNOWN
-
-AFI_ID = re.compile(r"^afi-[0-9a-f]{17}$")
-AGFI_ID = re.compile(r"^agfi-[0-9a-f]{17}$")
-REGION = re.compile(r"^[a-z]{2}(-[a-z]+)+-\d{1,2}$")
-ACCOUNT_ID = re.compile(r"^\d{12}$")
-
-DEFAULT_WAIT_TIMEOUT_SECONDS = 3600
 MAX_TOKEN_ATTEMPTS = 5
-MAX_WAIT_TIMEOUT_SECONDS = 7 * 24 * 3600
-MAX_TAGS = 50
-
-# Changing one of these makes a new copy; everything else updates the copy in place.
-REPLACE_KEYS = ("source_fpga_image_id", "source_region", "region")
-UPDATE_KEYS = ("name", "description", "tags", "load_permissions")
-# Inputs that steer the provider and never cause a diff on their own.
-STEERING_KEYS = ("wait_timeout_seconds", "adopt_existing", "client_token_seed")
-INPUT_KEYS = REPLACE_KEYS + UPDATE_KEYS + STEERING_KEYS
-
 # The declared inputs, kept among the outputs so that `read` can return them with drift applied.
 DECLARED_KEY = "declared_inputs"
 
@@ -65,30 +55,6 @@ class AfiError(Exception):
     """An error a user reads: it says what was being done, to which AFI, and why it failed."""
 
 
-def _known(value: Any) -> bool:
-    if value == UNKNOWN:
-        return False
-    if isinstance(value, dict):
-        return all(_known(v) for v in value.values())
-    if isinstance(value, list):
-        return all(_known(v) for v in value)
-    return True
-
-
-def _declared(props: Mapping[str, Any]) -> dict[str, Any]:
-    return {k: props.get(k) for k in INPUT_KEYS if props.get(k) is not None}
-
-
-def _normal_permissions(value: Any) -> dict[str, Any]:
-    """Load permissions in one canonical form; an undeclared value means private."""
-    if not value:
-        return {"user_ids": [], "public": False}
-    return {
-        "user_ids": sorted(set(value.get("user_ids") or [])),
-        "public": bool(value.get("public", False)),
-    }
-
-
 def client_token(props: Mapping[str, Any], attempt: str = "") -> str:
     """The CopyFpgaImage ClientToken for this resource: stable across runs of `pulumi up`.
 
@@ -104,136 +70,6 @@ def client_token(props: Mapping[str, Any], attempt: str = "") -> str:
     return f"afi-provider-{digest[:48]}"
 
 
-@functools.cache
-def known_regions() -> frozenset[str]:
-    """Every region that the installed botocore knows EC2 in, across all partitions."""
-    session = boto3.session.Session()
-    return frozenset(
-        region
-        for partition in session.get_available_partitions()
-        for region in session.get_available_regions("ec2", partition_name=partition)
-    )
-
-
-def check_inputs(news: Mapping[str, Any]) -> list[CheckFailure]:
-    """Validate the formats and limits of the inputs; unknown values are skipped."""
-    failures: list[CheckFailure] = []
-
-    def fail(prop: str, reason: str) -> None:
-        failures.append(CheckFailure(prop, reason))
-
-    source = news.get("source_fpga_image_id")
-    if source is None:
-        fail("source_fpga_image_id", "required: the afi- id of the AFI to copy")
-    elif _known(source) and not (isinstance(source, str) and AFI_ID.match(source)):
-        if isinstance(source, str) and AGFI_ID.match(source):
-            fail(
-                "source_fpga_image_id",
-                f"{source!r} is a global id (agfi-); give the regional afi- id of the source "
-                "AFI instead (`aws ec2 describe-fpga-images` shows both)",
-            )
-        else:
-            fail(
-                "source_fpga_image_id",
-                f"{source!r} is not an AFI id: expected 'afi-' followed by 17 lowercase hex digits",
-            )
-
-    for prop in ("source_region", "region"):
-        value = news.get(prop)
-        if value is None:
-            fail(prop, "required: an AWS region name such as us-east-1")
-        elif _known(value) and not (isinstance(value, str) and REGION.match(value)):
-            fail(prop, f"{value!r} is not an AWS region name; expected a name such as us-west-2")
-        elif _known(value) and value not in known_regions():
-            fail(
-                prop,
-                f"{value!r} is not a region EC2 is known to serve; check the spelling "
-                "(a region newer than the installed botocore needs a botocore upgrade)",
-            )
-
-    name = news.get("name")
-    if name is not None and _known(name):
-        if not isinstance(name, str) or not name.strip() or len(name) > 255:
-            fail("name", "must be a non-empty string of at most 255 characters, or left unset")
-    description = news.get("description")
-    if description is not None and _known(description):
-        if not isinstance(description, str) or len(description) > 255:
-            fail("description", "must be a string of at most 255 characters")
-
-    tags = news.get("tags")
-    if tags is not None and _known(tags):
-        failures.extend(_check_tags(tags))
-
-    permissions = news.get("load_permissions")
-    if permissions is not None and _known(permissions):
-        failures.extend(_check_permissions(permissions))
-
-    timeout = news.get("wait_timeout_seconds")
-    if timeout is not None and _known(timeout):
-        if (
-            isinstance(timeout, bool)
-            or not isinstance(timeout, (int, float))
-            or not 1 <= timeout <= MAX_WAIT_TIMEOUT_SECONDS
-        ):
-            fail(
-                "wait_timeout_seconds",
-                f"{timeout!r} is not a number of seconds between 1 and {MAX_WAIT_TIMEOUT_SECONDS}",
-            )
-
-    adopt = news.get("adopt_existing")
-    if adopt is not None and _known(adopt) and not isinstance(adopt, bool):
-        fail("adopt_existing", f"{adopt!r} is not true or false")
-    return failures
-
-
-def _check_tags(tags: Any) -> list[CheckFailure]:
-    if not isinstance(tags, dict):
-        return [CheckFailure("tags", "must be a mapping of tag keys to string values")]
-    failures = []
-    if len(tags) > MAX_TAGS:
-        failures.append(CheckFailure("tags", f"has {len(tags)} tags; AWS allows {MAX_TAGS}"))
-    for key, value in tags.items():
-        if not isinstance(key, str) or not 1 <= len(key) <= 128:
-            failures.append(CheckFailure("tags", f"key {key!r} must be 1 to 128 characters"))
-        elif key.lower().startswith("aws:"):
-            failures.append(
-                CheckFailure("tags", f"key {key!r} uses the reserved prefix 'aws:'; rename it")
-            )
-        if not isinstance(value, str) or len(value) > 256:
-            failures.append(
-                CheckFailure("tags", f"value of {key!r} must be a string of at most 256 characters")
-            )
-    return failures
-
-
-def _check_permissions(permissions: Any) -> list[CheckFailure]:
-    prop = "load_permissions"
-    if not isinstance(permissions, dict):
-        return [CheckFailure(prop, "must be a mapping with 'user_ids' and 'public'")]
-    failures = []
-    unknown_keys = sorted(set(permissions) - {"user_ids", "public"})
-    if unknown_keys:
-        failures.append(
-            CheckFailure(prop, f"unknown keys {unknown_keys}; only 'user_ids' and 'public'")
-        )
-    if "public" not in permissions or not isinstance(permissions.get("public"), bool):
-        failures.append(
-            CheckFailure(
-                prop, "'public' must be set explicitly to true or false when sharing an AFI"
-            )
-        )
-    user_ids = permissions.get("user_ids") or []
-    if not isinstance(user_ids, list):
-        failures.append(CheckFailure(prop, "'user_ids' must be a list of 12-digit account ids"))
-    else:
-        for account in user_ids:
-            if not (isinstance(account, str) and ACCOUNT_ID.match(account)):
-                failures.append(
-                    CheckFailure(prop, f"{account!r} in 'user_ids' is not a 12-digit account id")
-                )
-    return failures
-
-
 def _outputs(
     image: Mapping[str, Any], props: Mapping[str, Any], permissions: Mapping[str, Any] | None = None
 ) -> dict[str, Any]:
@@ -247,7 +83,7 @@ def _outputs(
         "name": image.get("Name"),
         "description": image.get("Description"),
         "tags": tags,
-        "load_permissions": dict(permissions or _normal_permissions(props.get("load_permissions"))),
+        "load_permissions": dict(permissions or normal_permissions(props.get("load_permissions"))),
         "wait_timeout_seconds": props.get("wait_timeout_seconds", DEFAULT_WAIT_TIMEOUT_SECONDS),
         "adopt_existing": bool(props.get("adopt_existing", False)),
         "fpga_image_id": image.get("FpgaImageId"),
@@ -269,7 +105,7 @@ def _outputs(
         "public": bool(image.get("Public", False)),
         "data_retention_support": image.get("DataRetentionSupport"),
         "instance_types": list(image.get("InstanceTypes") or []),
-        DECLARED_KEY: _declared(props),
+        DECLARED_KEY: declared(props),
     }
 
 
@@ -293,10 +129,9 @@ class CopiedAfiProvider(ResourceProvider):
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         inputs = {k: news[k] for k in INPUT_KEYS if news.get(k) is not None}
         failures = check_inputs(inputs)
-        replacing = not _olds or any(
-            _olds.get(k) != inputs.get(k) for k in ("source_fpga_image_id", "source_region")
-        )
-        if not failures and replacing and _known(inputs):
+        # The source is looked up whenever a new copy would be made of it.
+        replacing = not _olds or any(_olds.get(k) != inputs.get(k) for k in REPLACE_KEYS)
+        if not failures and replacing and known(inputs):
             failures.extend(self._check_source(inputs))
         return CheckResult(inputs, failures)
 
@@ -333,11 +168,10 @@ class CopiedAfiProvider(ResourceProvider):
         return []
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
-        declared_olds = olds.get(DECLARED_KEY) or {}
         replaces = [k for k in REPLACE_KEYS if news.get(k) != olds.get(k)]
         changes = list(replaces)
         for key in UPDATE_KEYS:
-            if _update_needed(key, olds, declared_olds, news):
+            if _update_needed(key, olds, news):
                 changes.append(key)
         if olds.get("state") in ec2.FAILED_STATES and "region" not in replaces:
             # A copy that went unavailable or failed cannot be repaired in place.
@@ -362,7 +196,7 @@ class CopiedAfiProvider(ResourceProvider):
                     f"{what}: copy {image_id} has global id {image.get('FpgaImageGlobalId')}, "
                     f"not the source's {source_image.get('FpgaImageGlobalId')}"
                 )
-            image = self._apply(image_id, props, {}, image)
+            image = self._apply(image_id, props, image)
         except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
             raise AfiError(f"{what}: {ec2.describe_error(exc)}") from None
         return CreateResult(image_id, _outputs(image, props))
@@ -431,17 +265,13 @@ class CopiedAfiProvider(ResourceProvider):
         if state == "available" and image is not None:
             pulumi.log.info(f"{what}: {image_id} is available")
             return image
-        message = ec2.state_message(image)
-        if image is not None:
-            _delete_quietly(region, image_id)
-        raise AfiError(f"{what} failed: {message or state}")
+        if image is None:
+            raise AfiError(f"{what} failed: the copy {image_id} was deleted while it was pending")
+        _delete_quietly(region, image_id)
+        raise AfiError(f"{what} failed: {ec2.state_message(image) or state}")
 
     def _apply(
-        self,
-        image_id: str,
-        news: Mapping[str, Any],
-        olds: Mapping[str, Any],
-        image: dict[str, Any],
+        self, image_id: str, news: Mapping[str, Any], image: dict[str, Any]
     ) -> dict[str, Any]:
         """Bring name, description, tags and load permissions of the copy to the declared values."""
         region = news["region"]
@@ -472,10 +302,10 @@ class CopiedAfiProvider(ResourceProvider):
             )
             changed = True
 
-        wanted = _normal_permissions(news.get("load_permissions"))
-        live = _live_permissions(region, image_id)
-        if wanted != live:
-            _set_permissions(region, image_id, live, wanted)
+        wanted_permissions = normal_permissions(news.get("load_permissions"))
+        live_permissions = _live_permissions(region, image_id)
+        if wanted_permissions != live_permissions:
+            _set_permissions(region, image_id, live_permissions, wanted_permissions)
             changed = True
 
         if changed:
@@ -501,7 +331,7 @@ class CopiedAfiProvider(ResourceProvider):
                 inputs[key] = outs[key]
         if "tags" in declared or outs["tags"]:
             inputs["tags"] = outs["tags"]
-        if "load_permissions" in declared or permissions != _normal_permissions(None):
+        if "load_permissions" in declared or permissions != normal_permissions(None):
             inputs["load_permissions"] = permissions
         return ReadResult(id_=id_, outs=outs, inputs=inputs)
 
@@ -514,7 +344,7 @@ class CopiedAfiProvider(ResourceProvider):
                     f"updating {_id} in {region}: it no longer exists; run `pulumi refresh` "
                     "and `pulumi up` to make a new copy"
                 )
-            image = self._apply(_id, news, olds, image)
+            image = self._apply(_id, news, image)
         except (botocore.exceptions.BotoCoreError, botocore.exceptions.ClientError) as exc:
             raise AfiError(f"updating {_id} in {region}: {ec2.describe_error(exc)}") from None
         return UpdateResult(_outputs(image, news))
@@ -525,7 +355,7 @@ class CopiedAfiProvider(ResourceProvider):
             image = ec2.find_fpga_image(region, _id)
             if image is None:
                 return
-            if _live_permissions(region, _id) != _normal_permissions(None):
+            if _live_permissions(region, _id) != normal_permissions(None):
                 # EC2 refuses to delete an AFI that is shared or public.
                 ec2.client(region).reset_fpga_image_attribute(
                     FpgaImageId=_id, Attribute="loadPermission"
@@ -539,13 +369,11 @@ class CopiedAfiProvider(ResourceProvider):
             raise AfiError(f"deleting {_id} in {region}: {ec2.describe_error(exc)}") from None
 
 
-def _update_needed(
-    key: str, olds: Mapping[str, Any], declared_olds: Mapping[str, Any], news: Mapping[str, Any]
-) -> bool:
+def _update_needed(key: str, olds: Mapping[str, Any], news: Mapping[str, Any]) -> bool:
     if key == "tags":
         return dict(news.get("tags") or {}) != dict(olds.get("tags") or {})
     if key == "load_permissions":
-        return _normal_permissions(news.get(key)) != _normal_permissions(olds.get(key))
+        return normal_permissions(news.get(key)) != normal_permissions(olds.get(key))
     # name and description: enforced only where declared.
     return news.get(key) is not None and news.get(key) != olds.get(key)
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from afi_provider.provider import UNKNOWN, check_inputs
+from afi_provider.schema import UNKNOWN, check_inputs
 
 VALID: dict[str, Any] = {
     "source_fpga_image_id": "afi-0123456789abcdef0",
