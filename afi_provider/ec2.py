@@ -43,6 +43,7 @@ _QUICK_CONFIG = botocore.config.Config(
 
 _clients: dict[tuple[str, bool], Any] = {}
 _clients_lock = threading.Lock()
+_session: boto3.session.Session | None = None
 
 
 def client(region: str, *, quick: bool = False) -> Any:
@@ -50,7 +51,8 @@ def client(region: str, *, quick: bool = False) -> Any:
 
     Credentials, the endpoint (`AWS_ENDPOINT_URL_EC2` or `AWS_ENDPOINT_URL`) and the profile come
     from boto3's own configuration chain. Clients are created once per region: creating one costs
-    tens of milliseconds, and botocore clients are safe to share between threads. A `quick`
+    hundreds of milliseconds, and botocore clients are safe to share between threads. All come
+    from one session, whose loader reads EC2's large service model once per process. A `quick`
     client makes one attempt per call.
     """
     key = (region, quick)
@@ -58,9 +60,23 @@ def client(region: str, *, quick: bool = False) -> Any:
         found = _clients.get(key)
         if found is None:
             config = _QUICK_CONFIG if quick else _CLIENT_CONFIG
-            found = boto3.session.Session().client("ec2", region_name=region, config=config)
+            found = _shared_session().client("ec2", region_name=region, config=config)
             _clients[key] = found
         return found
+
+
+def _shared_session() -> boto3.session.Session:
+    global _session
+    if _session is None:
+        _session = boto3.session.Session()
+    return _session
+
+
+def access_key_id() -> str:
+    """The access key id that this process's clients sign with ("" without credentials)."""
+    with _clients_lock:
+        credentials = _shared_session().get_credentials()
+    return credentials.access_key if credentials is not None else ""
 
 
 def retry_throttled(

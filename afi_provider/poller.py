@@ -23,8 +23,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import boto3
-
 from afi_provider import ec2
 
 
@@ -53,9 +51,7 @@ def _state_dir() -> Path:
 
 def _scope(region: str) -> str:
     """A name for the (endpoint, account, region) whose images one state file tracks."""
-    credentials = boto3.session.Session().get_credentials()
-    access_key = credentials.access_key if credentials is not None else ""
-    key = f"{ec2.client(region).meta.endpoint_url}\0{access_key}\0{region}"
+    key = f"{ec2.client(region).meta.endpoint_url}\0{ec2.access_key_id()}\0{region}"
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 

@@ -22,6 +22,8 @@ class LoadPermissions(TypedDict, total=False):
 
 
 DEFAULT_PROCESSES = 8
+# The Python dynamic-provider server runs four operations at once (its gRPC worker threads).
+OPERATIONS_PER_PROCESS = 4
 
 _providers: dict[tuple[str, str, int], pulumi.ProviderResource] = {}
 _declared = itertools.count()
@@ -29,7 +31,7 @@ _providers_lock = threading.Lock()
 
 
 def provider_processes() -> int:
-    """How many dynamic-provider processes share the stack's `CopiedAfi` resources.
+    """How many dynamic-provider processes share the stack's `CopiedAfi` resources, at most.
 
     Each such process runs at most four operations at once (the Python dynamic-provider server
     has four worker threads), so copies that wait in parallel are spread over several processes,
@@ -44,12 +46,16 @@ def provider_processes() -> int:
 
 
 def _spread(opts: pulumi.ResourceOptions | None) -> pulumi.ResourceOptions | None:
-    """Give the resource one of the shared providers, in turn, unless it names a provider."""
+    """Give the resource one of the shared providers unless it names a provider.
+
+    Resources fill one process before the next is used, so that a small stack starts few
+    processes; beyond `count` full processes, they go round again.
+    """
     count = provider_processes()
     if count == 1 or (opts is not None and (opts.provider is not None or opts.providers)):
         return opts
     with _providers_lock:
-        index = next(_declared) % count
+        index = next(_declared) // OPERATIONS_PER_PROCESS % count
         key = (pulumi.get_project(), pulumi.get_stack(), index)
         provider = _providers.get(key)
         if provider is None:
