@@ -155,7 +155,7 @@ class CopiedAfi(Resource, module="fpga", name="CopiedAfi"):
             if region is None:
                 raise ValueError(
                     f"CopiedAfi {resource_name!r}: no region: pass region=..., set "
-                    "`pulumi config set aws:region REGION`, or set AWS_REGION"
+                    "`pulumi config set aws:region REGION`, or set AWS_DEFAULT_REGION"
                 )
         project, stack = pulumi.get_project(), pulumi.get_stack()
         props: dict[str, Any] = {
