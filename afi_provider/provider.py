@@ -25,7 +25,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from afi_provider import ec2, poller
+from afi_provider import ec2, lifeline, poller
 from afi_provider.schema import (
     DEFAULT_WAIT_TIMEOUT_SECONDS,
     INPUT_KEYS,
@@ -115,6 +115,12 @@ def _time(value: Any) -> str | None:
     if hasattr(value, "isoformat"):
         return str(value.isoformat())
     return str(value)
+
+
+if lifeline.in_dynamic_provider_server():
+    # Unpickling the provider imports this module inside the provider server: from then on, the
+    # process ends with its engine.
+    lifeline.exit_with_engine()
 
 
 class CopiedAfiProvider(ResourceProvider):

@@ -13,7 +13,7 @@ import os
 import runpy
 import signal
 import sys
-import threading
+import time
 from concurrent import futures
 from typing import Any
 
@@ -63,7 +63,10 @@ def main() -> None:
     # The engine ends the host with a signal once the program has run.
     signal.signal(signal.SIGINT, lambda *_: sys.exit(0))
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-    threading.Event().wait()
+    # The engine is this host's parent; if it is killed outright, end too instead of idling.
+    engine = os.getppid()
+    while os.getppid() == engine:
+        time.sleep(2)
 
 
 if __name__ == "__main__":

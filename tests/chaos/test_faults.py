@@ -94,18 +94,51 @@ def test_a_killed_up_then_the_documented_recovery_makes_no_duplicate(
     while copies_by_state(emulator).get("pending", 0) < 8 and time.monotonic() < deadline:
         time.sleep(0.2)
     assert copies_by_state(emulator) == {"pending": 8}
+    started_by_the_run = descendants(up.pid)
     os.killpg(up.pid, signal.SIGKILL)
     up.wait()
+    left = wait_until_gone(started_by_the_run, timeout=15)
 
     stack.pulumi("cancel", "--yes")
     stack.pulumi("refresh", "--yes", "--clear-pending-creates")
     stack.up()
 
-    record.count("8 copies pending at the kill")
+    record.count(
+        f"8 copies pending at the kill; {len(started_by_the_run)} processes the run had started, "
+        f"{len(left)} of them still running 15 s later"
+    )
+    assert left == [], [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in left]
     assert copy_names(emulator) == sorted(f"copy-{i}" for i in range(8))
     assert copies_by_state(emulator) == {"available": 8}
     record.count("8 copies after recovery, 0 duplicates")
     assert len(stack.resources()) == 8
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below `pid`, from the kernel's process table."""
+    parents: dict[int, int] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    found, frontier = [], [pid]
+    while frontier:
+        parent = frontier.pop()
+        children = [child for child, of in parents.items() if of == parent]
+        found += children
+        frontier += children
+    return found
+
+
+def wait_until_gone(pids: list[int], timeout: float) -> list[int]:
+    deadline = time.monotonic() + timeout
+    while True:
+        alive = [pid for pid in pids if Path(f"/proc/{pid}").exists()]
+        if not alive or time.monotonic() > deadline:
+            return alive
+        time.sleep(0.5)
 
 
 def free_port() -> int:
