@@ -44,6 +44,7 @@ _QUICK_CONFIG = botocore.config.Config(
 _clients: dict[tuple[str, bool], Any] = {}
 _clients_lock = threading.Lock()
 _session: boto3.session.Session | None = None
+_session_lock = threading.Lock()
 
 
 def client(region: str, *, quick: bool = False) -> Any:
@@ -60,22 +61,24 @@ def client(region: str, *, quick: bool = False) -> Any:
         found = _clients.get(key)
         if found is None:
             config = _QUICK_CONFIG if quick else _CLIENT_CONFIG
-            found = _shared_session().client("ec2", region_name=region, config=config)
+            found = shared_session().client("ec2", region_name=region, config=config)
             _clients[key] = found
         return found
 
 
-def _shared_session() -> boto3.session.Session:
+def shared_session() -> boto3.session.Session:
+    """The process's one boto3 session: its loader reads each botocore data file once."""
     global _session
-    if _session is None:
-        _session = boto3.session.Session()
-    return _session
+    with _session_lock:
+        if _session is None:
+            _session = boto3.session.Session()
+        return _session
 
 
 def access_key_id() -> str:
     """The access key id that this process's clients sign with ("" without credentials)."""
     with _clients_lock:
-        credentials = _shared_session().get_credentials()
+        credentials = shared_session().get_credentials()
     return credentials.access_key if credentials is not None else ""
 
 

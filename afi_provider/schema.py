@@ -9,9 +9,10 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-import boto3
 from pulumi.dynamic import CheckFailure
 from pulumi.runtime.rpc import UNKNOWN
+
+from afi_provider import ec2
 
 AFI_ID = re.compile(r"^afi-[0-9a-f]{17}$")
 AGFI_ID = re.compile(r"^agfi-[0-9a-f]{17}$")
@@ -59,7 +60,7 @@ def normal_permissions(value: Any) -> dict[str, Any]:
 @functools.cache
 def known_regions() -> frozenset[str]:
     """Every region that the installed botocore knows EC2 in, across all partitions."""
-    session = boto3.session.Session()
+    session = ec2.shared_session()
     return frozenset(
         region
         for partition in session.get_available_partitions()

@@ -1,0 +1,1 @@
+"""The benchmark of `CopiedAfi` against the emulator and the real Pulumi engine (`make bench`)."""
