@@ -9,11 +9,12 @@ import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from tests.chaos.conftest import Record
-from tests.conftest import Emulator, new_stack
+from tests.conftest import Emulator, Stack, new_stack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.chaos]
 
@@ -41,6 +42,23 @@ def copies_by_state(emulator: Emulator) -> dict[str, int]:
             code = image["State"]["Code"]
             counts[code] = counts.get(code, 0) + 1
     return counts
+
+
+def up_in_background(stack: Stack, **popen: Any) -> subprocess.Popen[str]:
+    """`pulumi up` of the stack, started and left running; its stderr goes where its stdout does."""
+    return subprocess.Popen(
+        ["pulumi", "up", "--yes", "--skip-preview", "--non-interactive", "--stack", stack.name],
+        cwd=stack.dir,
+        env=stack.env,
+        stderr=subprocess.STDOUT,
+        **popen,
+    )
+
+
+def wait_for_pending(emulator: Emulator, copies: int, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while copies_by_state(emulator).get("pending", 0) < copies and time.monotonic() < deadline:
+        time.sleep(0.2)
 
 
 def copy_names(emulator: Emulator) -> list[str]:
@@ -82,17 +100,8 @@ def test_a_killed_up_then_the_documented_recovery_makes_no_duplicate(
     stack.write_program(fan_out(8))
     stack.config("source", source)
 
-    up = subprocess.Popen(
-        ["pulumi", "up", "--yes", "--skip-preview", "--non-interactive", "--stack", stack.name],
-        cwd=stack.dir,
-        env=stack.env,
-        start_new_session=True,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 90
-    while copies_by_state(emulator).get("pending", 0) < 8 and time.monotonic() < deadline:
-        time.sleep(0.2)
+    up = up_in_background(stack, start_new_session=True, stdout=subprocess.DEVNULL)
+    wait_for_pending(emulator, 8)
     assert copies_by_state(emulator) == {"pending": 8}
     started_by_the_run = descendants(up.pid)
     os.killpg(up.pid, signal.SIGKILL)
@@ -160,17 +169,8 @@ def test_an_endpoint_restarted_while_copies_wait_loses_nothing(
     stack.write_program(fan_out(8))
     stack.config("source", source)
 
-    up = subprocess.Popen(
-        ["pulumi", "up", "--yes", "--skip-preview", "--non-interactive", "--stack", stack.name],
-        cwd=stack.dir,
-        env=stack.env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    deadline = time.monotonic() + 90
-    while copies_by_state(emulator).get("pending", 0) < 8 and time.monotonic() < deadline:
-        time.sleep(0.2)
+    up = up_in_background(stack, stdout=subprocess.PIPE, text=True)
+    wait_for_pending(emulator, 8)
     emulator.process.stop()
     time.sleep(2)
     emulator = start_emulator(*flags, port=port, log="emulator-2.log")
