@@ -8,7 +8,7 @@ import subprocess
 import sys
 import textwrap
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,6 +16,7 @@ from typing import Any
 import boto3
 import pytest
 
+from afi_provider import ec2, poller
 from afi_provider.offline import EmulatorProcess, aws_env, pulumi_env
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -117,6 +118,21 @@ def emulator(tmp_path: Path) -> Iterator[Emulator]:
         yield Emulator(process.url, process)
 
 
+@pytest.fixture
+def aws_in_this_process(
+    emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Emulator:
+    """boto3 in this process talks to the emulator, as the default account, with new clients
+    and pollers; the shared poll keeps its state in the test's folder."""
+    for key, value in aws_env(emulator.url).items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("AFI_PROVIDER_RUNTIME_DIR", str(tmp_path))
+    monkeypatch.setattr(ec2, "_clients", {})
+    monkeypatch.setattr(ec2, "_session", None)
+    monkeypatch.setattr(poller, "_pollers", {})
+    return emulator
+
+
 @dataclass
 class PulumiRun:
     returncode: int
@@ -173,9 +189,19 @@ class Stack:
 
 
 def new_stack(
-    folder: Path, engine_bin: Path, endpoint_url: str, name: str = "test", account: str = ""
+    folder: Path,
+    engine_bin: Path,
+    endpoint_url: str,
+    name: str = "test",
+    account: str = "",
+    *,
+    venv: Path = Path(sys.prefix),
+    python: str = sys.executable,
+    runtime_options: str = "",
+    base_env: Mapping[str, str] | None = None,
 ) -> Stack:
-    """A stack in `folder` whose program runs in this virtualenv and talks to the emulator."""
+    """A stack in `folder` whose program runs in `venv` (this one by default), against the
+    emulator. `runtime_options` are more lines for Pulumi.yaml's `runtime.options`."""
     project = folder / "project"
     project.mkdir(parents=True)
     (project / "Pulumi.yaml").write_text(
@@ -183,11 +209,14 @@ def new_stack(
         "runtime:\n"
         "  name: python\n"
         "  options:\n"
-        f"    virtualenv: {Path(sys.prefix)}\n"
+        f"{runtime_options}"
+        f"    virtualenv: {venv}\n"
     )
-    env = pulumi_env(folder / "backend", engine_bin=engine_bin, pulumi_home=folder / "home")
+    env = pulumi_env(
+        folder / "backend", engine_bin=engine_bin, pulumi_home=folder / "home", base=base_env
+    )
     env.update(aws_env(endpoint_url, account=account))
-    env["PULUMI_PYTHON_CMD"] = sys.executable
+    env["PULUMI_PYTHON_CMD"] = python
     created = Stack(project, env, name)
     subprocess.run(
         ["pulumi", "stack", "init", name, "--non-interactive"],

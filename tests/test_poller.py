@@ -3,27 +3,14 @@
 from __future__ import annotations
 
 import threading
-from pathlib import Path
-
-import pytest
 
 from afi_provider import ec2
-from afi_provider.offline import aws_env
 from afi_provider.poller import PollPolicy, SharedPoller
 from tests.conftest import Emulator
 
 
-@pytest.fixture
-def in_this_process(emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """boto3 in this process talks to the emulator; the poll state lives in the test's folder."""
-    for key, value in aws_env(emulator.url).items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setenv("AFI_PROVIDER_RUNTIME_DIR", str(tmp_path))
-    monkeypatch.setattr(ec2, "_clients", {})
-
-
 def test_waiters_in_several_processes_share_one_describe_per_interval(
-    emulator: Emulator, in_this_process: None
+    emulator: Emulator, aws_in_this_process: Emulator
 ) -> None:
     source = emulator.seed()
     west = emulator.client("us-west-2")

@@ -255,12 +255,8 @@ def test_two_stacks_with_the_same_copy_get_independent_copies(
 
 
 @pytest.fixture
-def provider(emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> CopiedAfiProvider:
+def provider(aws_in_this_process: Emulator) -> CopiedAfiProvider:
     """The provider in this process, talking to the emulator as the default account."""
-    for key, value in aws_env(emulator.url).items():
-        monkeypatch.setenv(key, value)
-    monkeypatch.setattr("afi_provider.ec2._clients", {})
-    monkeypatch.setenv("AFI_PROVIDER_RUNTIME_DIR", str(emulator.process.log_path.parent))  # type: ignore[union-attr]
     return CopiedAfiProvider()
 
 

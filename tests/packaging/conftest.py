@@ -27,8 +27,7 @@ from packaging.requirements import Requirement
 from packaging.specifiers import SpecifierSet
 from packaging.version import Version
 
-from afi_provider.offline import aws_env, pulumi_env
-from tests.conftest import ROOT, Stack
+from tests.conftest import ROOT, Stack, new_stack
 
 # Parts of a checkout that are never part of a build; copying the rest lets the build run in its
 # own folder, so that builds of concurrent test runs never share `build/` or `*.egg-info`.
@@ -187,32 +186,17 @@ def venv_stack(folder: Path, venv: Venv, engine_bin: Path, endpoint_url: str) ->
 
     Pulumi.yaml is what docs/installing.md tells pip users to write, with the virtualenv's path.
     """
-    project = folder / "project"
-    project.mkdir(parents=True)
-    (project / "Pulumi.yaml").write_text(
-        "name: afi-wheel\n"
-        "runtime:\n"
-        "  name: python\n"
-        "  options:\n"
-        "    toolchain: pip\n"
-        f"    virtualenv: {venv.root}\n"
-    )
     # As an activated virtualenv would have it: its `python` comes first.
     base = clean_env(PATH=f"{venv.root / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}")
-    env = pulumi_env(
-        folder / "backend", engine_bin=engine_bin, pulumi_home=folder / "home", base=base
+    return new_stack(
+        folder,
+        engine_bin,
+        endpoint_url,
+        venv=venv.root,
+        python=str(venv.python),
+        runtime_options="    toolchain: pip\n",
+        base_env=base,
     )
-    env.update(aws_env(endpoint_url))
-    env["PULUMI_PYTHON_CMD"] = str(venv.python)
-    stack = Stack(project, env)
-    subprocess.run(
-        ["pulumi", "stack", "init", stack.name, "--non-interactive"],
-        cwd=project,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-    return stack
 
 
 def installed_location(venv: Venv, cwd: Path) -> Path:
